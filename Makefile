@@ -7,12 +7,15 @@ GOTEST   ?= $(GO) test
 # per test; the first run after a build also pays for the Go test build.
 TEST_TIMEOUT ?= 30m
 
-.PHONY: all test unit lint fmt vet bench tidy clean
+.PHONY: all test go-test unit lint fmt vet bench clean
 
 all: build
 
-## test: build the control plane and the collector, then run every test
-test: kube-bins build
+## test: build the control plane and the collector, then run every test,
+##       the end-to-end scenario last (what CI runs)
+test: kube-bins build loadgen go-test e2e-test
+
+go-test:
 	$(GOTEST) -timeout $(TEST_TIMEOUT) -count=1 ./...
 
 ## unit: run the tests of the product packages without building anything first
