@@ -20,7 +20,7 @@ go-test:
 
 ## unit: run the tests of the product packages without building anything first
 unit:
-	$(GOTEST) -short ./processor/... ./exporter/... ./internal/podstate/... ./internal/dedup/... ./internal/storm/... ./internal/window/... ./internal/policy/...
+	$(GOTEST) -short ./processor/... ./exporter/... ./internal/podstate/... ./internal/dedup/... ./internal/storm/... ./internal/window/... ./internal/podtracker/... ./internal/policy/... ./internal/kubeclient/...
 
 ## lint: gofmt and go vet must be clean
 lint: fmt vet

@@ -121,9 +121,6 @@ func resourceOf(pod *corev1.Pod) podResource {
 
 func startCluster(t *testing.T) *k8stest.Cluster {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("starts etcd and kube-apiserver; run without -short")
-	}
 	return k8stest.StartT(t, k8stest.Options{})
 }
 
