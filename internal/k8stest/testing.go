@@ -7,9 +7,9 @@ import (
 
 // StartT starts a Cluster for a test and stops it in t.Cleanup. The data
 // folder is a t.TempDir unless opts.DataDir is set. Under -short it skips the
-// test, so that `make unit` needs no binaries; otherwise a missing binary or
-// a component that does not turn ready fails the test. If the test fails,
-// the end of each component's log is logged.
+// test, so `make unit` needs no binaries. Otherwise a missing binary or a
+// component that does not turn ready fails the test. If the test fails, the
+// end of each component's log is logged.
 func StartT(t testing.TB, opts Options) *Cluster {
 	t.Helper()
 	if testing.Short() {
