@@ -19,7 +19,7 @@ const (
 	MetricVeltrimDuplicates = "otelcol_processor_veltrim_spans_dropped_duplicate"
 	MetricVeltrimStorm      = "otelcol_processor_veltrim_spans_dropped_storm"
 	MetricVeltrimCacheMiss  = "otelcol_processor_veltrim_cache_misses"
-	MetricAdmissionDecision = "veltrim_admission_decisions"
+	MetricAdmissionDecision = "otelcol_exporter_veltrim_admission_decisions"
 )
 
 // Sample is one line of the Prometheus text format.

@@ -12,8 +12,8 @@ const sampleExposition = `# HELP otelcol_exporter_sent_spans Number of spans suc
 # TYPE otelcol_exporter_sent_spans counter
 otelcol_exporter_sent_spans{exporter="debug",service_name="otelcol-veltrim"} 426
 otelcol_exporter_sent_spans{exporter="file",service_name="otelcol-veltrim"} 426
-veltrim_admission_decisions_total{outcome="denied",note="a \"quoted\", value"} 1
-veltrim_admission_decisions_total{outcome="allowed"} 2
+otelcol_exporter_veltrim_admission_decisions_total{outcome="denied",note="a \"quoted\", value"} 1
+otelcol_exporter_veltrim_admission_decisions_total{outcome="allowed"} 2
 process_uptime 12.5 1700000000
 `
 

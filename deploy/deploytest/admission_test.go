@@ -26,7 +26,7 @@ import (
 
 // decisionsMetric is the exporter's counter of admission requests, with the
 // decision in the attribute outcome.
-const decisionsMetric = "veltrim.admission.decisions"
+const decisionsMetric = "otelcol_exporter_veltrim_admission_decisions"
 
 // pollInterval is how often a condition on the control plane is checked again.
 const pollInterval = 100 * time.Millisecond

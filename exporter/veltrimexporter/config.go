@@ -133,8 +133,8 @@ func validateAnnotationPrefix(prefix string) error {
 
 func (c *Config) validateThresholds() error {
 	var errs error
-	if !(c.CPUThreshold > 0) || math.IsInf(c.CPUThreshold, 0) {
-		errs = errors.Join(errs, fmt.Errorf("%w %q: must be a number greater than 0", errInvalidCPUThreshold, formatFloat(c.CPUThreshold)))
+	if !admission.ValidCPUThreshold(c.CPUThreshold) {
+		errs = errors.Join(errs, fmt.Errorf("%w %q: must be a finite number greater than 0", errInvalidCPUThreshold, formatFloat(c.CPUThreshold)))
 	}
 	if !(c.CPUChangeThreshold >= 0) || math.IsInf(c.CPUChangeThreshold, 0) {
 		errs = errors.Join(errs, fmt.Errorf("%w %q: must be a number of at least 0", errInvalidCPUChange, formatFloat(c.CPUChangeThreshold)))
@@ -161,7 +161,9 @@ func (c *Config) validateAdmissionConsistency() error {
 	var errs error
 	// The deletion cost must rank pods the way the endpoint decides, or the
 	// ReplicaSet controller deletes a pod the endpoint counted as protected.
-	if adm.CPUThreshold != c.CPUThreshold {
+	// An invalid value on either side is already reported on its own.
+	if admission.ValidCPUThreshold(adm.CPUThreshold) && admission.ValidCPUThreshold(c.CPUThreshold) &&
+		adm.CPUThreshold != c.CPUThreshold {
 		errs = errors.Join(errs, fmt.Errorf("%w: %q and %q; set both to the same value",
 			errAdmissionCPUThreshold, formatFloat(adm.CPUThreshold), formatFloat(c.CPUThreshold)))
 	}

@@ -82,6 +82,29 @@ func TestLoadConfigAdmissionCPUMismatch(t *testing.T) {
 	assert.ErrorContains(t, err, `"0.3" and "0.5"`)
 }
 
+func TestConfigValidateAdmissionCPUSkipsInvalid(t *testing.T) {
+	tests := []struct {
+		name      string
+		exporter  float64
+		admission float64
+	}{
+		{name: "both NaN", exporter: math.NaN(), admission: math.NaN()},
+		{name: "admission NaN", exporter: 0.3, admission: math.NaN()},
+		{name: "exporter infinite", exporter: math.Inf(1), admission: 0.3},
+		{name: "admission negative", exporter: 0.3, admission: -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := loadConfig(t, component.NewIDWithName(typeStr, "admission"))
+			cfg.CPUThreshold = tt.exporter
+			cfg.Admission.Get().CPUThreshold = tt.admission
+
+			err := cfg.Validate()
+			assert.NotErrorIs(t, err, errAdmissionCPUThreshold)
+		})
+	}
+}
+
 func TestLoadConfigAdmissionWithoutTLS(t *testing.T) {
 	cfg := loadConfig(t, component.NewIDWithName(typeStr, "admission_without_tls"))
 
@@ -193,6 +216,12 @@ func TestConfigValidate(t *testing.T) {
 			modify:  func(c *Config) { c.CPUThreshold = math.NaN() },
 			err:     errInvalidCPUThreshold,
 			message: `invalid cpu_threshold "NaN"`,
+		},
+		{
+			name:    "infinite cpu threshold",
+			modify:  func(c *Config) { c.CPUThreshold = math.Inf(1) },
+			err:     errInvalidCPUThreshold,
+			message: `invalid cpu_threshold "+Inf": must be a finite number greater than 0`,
 		},
 		{
 			name:    "negative cpu change threshold",

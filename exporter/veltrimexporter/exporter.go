@@ -68,6 +68,8 @@ func (e *veltrimExporter) start(ctx context.Context, host component.Host) error 
 	}
 
 	e.started = true
+	// Durations are logged as strings such as "5m0s", because the
+	// collector's logger writes a zap.Duration as a bare number of seconds.
 	e.set.Logger.Info("Started the veltrim exporter",
 		zap.String("auth_type", string(e.cfg.AuthType)),
 		zap.Float32("qps", e.cfg.QPS),
@@ -76,7 +78,7 @@ func (e *veltrimExporter) start(ctx context.Context, host component.Host) error 
 		zap.Bool("deletion_cost.enabled", e.cfg.DeletionCost.Enabled),
 		zap.Float64("cpu_threshold", e.cfg.CPUThreshold),
 		zap.Float64("cpu_change_threshold", e.cfg.CPUChangeThreshold),
-		zap.Duration("refresh_interval", e.cfg.RefreshInterval),
+		zap.Stringer("refresh_interval", e.cfg.RefreshInterval),
 		zap.Bool("admission.enabled", e.cfg.Admission.HasValue()))
 	return nil
 }

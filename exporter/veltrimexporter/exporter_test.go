@@ -1,11 +1,14 @@
 package veltrimexporter
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +19,8 @@ import (
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configtls"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -136,9 +141,14 @@ func TestStartsAdmissionEndpoint(t *testing.T) {
 
 	f, _ := testFactory(fake.NewClientset())
 	ctx := context.Background()
-	exp, err := f.CreateMetrics(ctx, settingsFor(component.NewIDWithName(typeStr, "admission")), cfg)
+	set := settingsFor(component.NewIDWithName(typeStr, "admission"))
+	logs := &lockedBuffer{}
+	set.Logger = newCollectorLogger(logs)
+	exp, err := f.CreateMetrics(ctx, set, cfg)
 	require.NoError(t, err)
 	require.NoError(t, exp.Start(ctx, componenttest.NewNopHost()))
+	assert.Contains(t, logs.String(), `"refresh_interval":"5m0s"`)
+	assert.Contains(t, logs.String(), `"policy_timeout":"20ms"`)
 
 	httpClient := &http.Client{Transport: &http.Transport{
 		Proxy:             nil,
@@ -168,4 +178,30 @@ func freeLoopbackAddress(t *testing.T) string {
 	addr := l.Addr().String()
 	require.NoError(t, l.Close())
 	return addr
+}
+
+// newCollectorLogger returns a logger that writes JSON to w with the
+// encoder configuration of the collector's own logger, which writes a
+// zap.Duration field as a bare number of seconds.
+func newCollectorLogger(w io.Writer) *zap.Logger {
+	encoder := zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())
+	return zap.New(zapcore.NewCore(encoder, zapcore.AddSync(w), zapcore.DebugLevel))
+}
+
+// lockedBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

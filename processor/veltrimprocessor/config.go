@@ -11,6 +11,15 @@ import (
 // shorter than the interval at which kubelet stats arrive.
 const minWindow = time.Second
 
+// maxDedupSpans is the largest dedup.max_spans. At dedupBytesPerSpan bytes
+// per span, allocated at start, the table then takes 1.6 GB, 100 times the
+// default. Without the limit a typo such as an extra 000 ends the collector
+// with an out-of-memory crash before it reports which value is wrong.
+const maxDedupSpans = 100_000_000
+
+// dedupBytesPerSpan is the size of one dedup table slot.
+const dedupBytesPerSpan = 16
+
 // Config defines the configuration of the veltrim processor.
 type Config struct {
 	// Dedup drops exact duplicate spans.
@@ -85,6 +94,7 @@ type StampConfig struct {
 var (
 	errDedupWindow         = errors.New("dedup.window must be greater than 0")
 	errDedupMaxSpans       = errors.New("dedup.max_spans must be greater than 0")
+	errDedupMaxSpansLarge  = fmt.Errorf("dedup.max_spans must be at most %d", maxDedupSpans)
 	errStormInterval       = errors.New("storm.interval must be greater than 0")
 	errStormMaxPerInterval = errors.New("storm.max_per_interval must be greater than 0")
 	errCacheMissAttribute  = errors.New("cache_miss.attribute must not be empty")
@@ -103,6 +113,10 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.Dedup.MaxSpans <= 0 {
 		errs = append(errs, fmt.Errorf("%w, got \"%d\"", errDedupMaxSpans, cfg.Dedup.MaxSpans))
+	}
+	if cfg.Dedup.MaxSpans > maxDedupSpans {
+		errs = append(errs, fmt.Errorf("%w, got \"%d\", which would allocate %s at start; lower dedup.max_spans",
+			errDedupMaxSpansLarge, cfg.Dedup.MaxSpans, formatBytes(float64(cfg.Dedup.MaxSpans)*dedupBytesPerSpan)))
 	}
 	if cfg.Storm.Interval <= 0 {
 		errs = append(errs, fmt.Errorf("%w, got %q", errStormInterval, cfg.Storm.Interval.String()))
@@ -126,4 +140,19 @@ func (cfg *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("%w, got \"%d\"", errMaxPods, cfg.MaxPods))
 	}
 	return errors.Join(errs...)
+}
+
+// formatBytes returns n bytes as a decimal size such as "1.6 TB". It takes
+// a float64 so that a size beyond the int64 range still prints.
+func formatBytes(n float64) string {
+	const units = "kMGTPEZY"
+	if n < 1000 {
+		return fmt.Sprintf("%.0f B", n)
+	}
+	exp := -1
+	for n >= 1000 && exp < len(units)-1 {
+		n /= 1000
+		exp++
+	}
+	return fmt.Sprintf("%.1f %cB", n, units[exp])
 }

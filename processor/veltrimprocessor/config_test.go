@@ -99,6 +99,13 @@ func TestValidate(t *testing.T) {
 			message: `dedup.max_spans must be greater than 0, got "-5"`,
 		},
 		{
+			name:   "dedup max spans too large",
+			mutate: func(c *Config) { c.Dedup.MaxSpans = 100_000_000_000 },
+			err:    errDedupMaxSpansLarge,
+			message: `dedup.max_spans must be at most 100000000, got "100000000000", ` +
+				`which would allocate 1.6 TB at start; lower dedup.max_spans`,
+		},
+		{
 			name:    "storm interval zero",
 			mutate:  func(c *Config) { c.Storm.Interval = 0 },
 			err:     errStormInterval,
@@ -151,6 +158,12 @@ func TestValidate(t *testing.T) {
 			assert.EqualError(t, err, tt.message)
 		})
 	}
+}
+
+func TestValidateMaxSpansAtLimit(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Dedup.MaxSpans = maxDedupSpans
+	assert.NoError(t, cfg.Validate())
 }
 
 func TestValidateReportsAllErrors(t *testing.T) {

@@ -3,6 +3,8 @@ package admission
 import (
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"time"
 
 	"go.opentelemetry.io/collector/config/confighttp"
@@ -32,6 +34,22 @@ const (
 	// the object and the old object, so 2 × 3 MiB plus 1 MiB for the rest of
 	// the review is the largest body a valid review can have.
 	defaultMaxRequestBodySize = 7 << 20
+
+	// defaultReadTimeout bounds reading a whole request, headers and body,
+	// so that a client sending a body slowly or not at all cannot hold a
+	// connection open. The kube-apiserver gives up on a webhook call after
+	// its timeoutSeconds, at most 30 s (the deploy manifests set 2 s), and
+	// sends the body at once, so 10 s leaves a wide margin.
+	defaultReadTimeout = 10 * time.Second
+	// defaultReadHeaderTimeout bounds reading the request headers. It equals
+	// defaultReadTimeout because confighttp's 1m default would let a client
+	// that sends headers slowly hold a connection longer than a slow body.
+	defaultReadHeaderTimeout = defaultReadTimeout
+	// defaultWriteTimeout bounds the time from the end of the request
+	// headers to the end of the response. The kube-apiserver reads no
+	// response after 30 s, the largest webhook timeoutSeconds, so a longer
+	// write only holds the connection.
+	defaultWriteTimeout = 30 * time.Second
 )
 
 // minTLSVersion is the lowest TLS version the server accepts.
@@ -86,6 +104,9 @@ func NewDefaultConfig() Config {
 	server := confighttp.NewDefaultServerConfig()
 	server.NetAddr.Endpoint = defaultEndpoint
 	server.MaxRequestBodySize = defaultMaxRequestBodySize
+	server.ReadTimeout = defaultReadTimeout
+	server.ReadHeaderTimeout = defaultReadHeaderTimeout
+	server.WriteTimeout = defaultWriteTimeout
 	server.TLS = configoptional.Default(configtls.NewDefaultServerConfig())
 
 	return Config{
@@ -110,7 +131,7 @@ var (
 	errInvalidMode       = errors.New(`"mode" must be "deny" or "clamp"`)
 	errInvalidUnknown    = errors.New(`"unknown_pods" must be "removable" or "protected"`)
 	errInvalidWindow     = errors.New(`"cache_window" must be positive`)
-	errInvalidThreshold  = errors.New(`"cpu_threshold" must be greater than 0`)
+	errInvalidThreshold  = errors.New(`"cpu_threshold" must be a finite number greater than 0`)
 	errInvalidStale      = errors.New(`"stale_after" must be positive`)
 	errInvalidTimeout    = errors.New(`"policy_timeout" must be positive`)
 	errInvalidFailures   = errors.New(`"breaker.failures" must be at least 1`)
@@ -119,54 +140,83 @@ var (
 	errInvalidTLSVersion = errors.New(`TLS versions below ` + minTLSVersion + ` are not allowed`)
 )
 
-// Validate checks the configuration. It does not read the policy file: New
-// compiles it and reports its errors.
+// Validate checks the configuration and returns every problem it finds. It
+// does not read the policy file: New compiles it and reports its errors.
 func (c *Config) Validate() error {
-	if err := c.validateServer(); err != nil {
-		return err
-	}
-	switch {
-	case c.Mode != policy.ModeDeny && c.Mode != policy.ModeClamp:
-		return fmt.Errorf("%w, got %q", errInvalidMode, c.Mode)
-	case c.UnknownPods != policy.UnknownPodsRemovable && c.UnknownPods != policy.UnknownPodsProtected:
-		return fmt.Errorf("%w, got %q", errInvalidUnknown, c.UnknownPods)
-	case c.CacheWindow <= 0:
-		return fmt.Errorf("%w, got %q", errInvalidWindow, c.CacheWindow)
-	case c.CPUThreshold <= 0:
-		return fmt.Errorf("%w, got %v", errInvalidThreshold, c.CPUThreshold)
-	case c.StaleAfter <= 0:
-		return fmt.Errorf("%w, got %q", errInvalidStale, c.StaleAfter)
-	case c.PolicyTimeout <= 0:
-		return fmt.Errorf("%w, got %q", errInvalidTimeout, c.PolicyTimeout)
-	case c.Breaker.Failures < 1:
-		return fmt.Errorf("%w, got %d", errInvalidFailures, c.Breaker.Failures)
-	case c.Breaker.Cooldown <= 0:
-		return fmt.Errorf("%w, got %q", errInvalidCooldown, c.Breaker.Cooldown)
-	}
-	return nil
+	return errors.Join(
+		c.validateServer(),
+		c.validatePolicy(),
+		c.validateBreaker(),
+	)
 }
 
 func (c *Config) validateServer() error {
+	var errs []error
 	if c.NetAddr.Endpoint == "" {
-		return errMissingEndpoint
+		errs = append(errs, errMissingEndpoint)
 	}
 	if c.MaxRequestBodySize < 0 {
-		return fmt.Errorf("%w, got %d", errInvalidBodySize, c.MaxRequestBodySize)
+		errs = append(errs, fmt.Errorf("%w, got %q", errInvalidBodySize, strconv.FormatInt(c.MaxRequestBodySize, 10)))
 	}
+	return errors.Join(append(errs, c.validateTLS())...)
+}
+
+func (c *Config) validateTLS() error {
 	if !c.TLS.HasValue() {
 		return errMissingTLS
 	}
 	tls := c.TLS.Get()
+	var errs []error
 	if (tls.CertFile == "" && tls.CertPem == "") || (tls.KeyFile == "" && tls.KeyPem == "") {
-		return errMissingTLS
+		errs = append(errs, errMissingTLS)
 	}
 	if isBelowMinTLS(tls.MinVersion) {
-		return fmt.Errorf("%w: \"tls.min_version\" is %q", errInvalidTLSVersion, tls.MinVersion)
+		errs = append(errs, fmt.Errorf("%w: \"tls.min_version\" is %q", errInvalidTLSVersion, tls.MinVersion))
 	}
 	if isBelowMinTLS(tls.MaxVersion) {
-		return fmt.Errorf("%w: \"tls.max_version\" is %q", errInvalidTLSVersion, tls.MaxVersion)
+		errs = append(errs, fmt.Errorf("%w: \"tls.max_version\" is %q", errInvalidTLSVersion, tls.MaxVersion))
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+func (c *Config) validatePolicy() error {
+	var errs []error
+	if c.Mode != policy.ModeDeny && c.Mode != policy.ModeClamp {
+		errs = append(errs, fmt.Errorf("%w, got %q", errInvalidMode, c.Mode))
+	}
+	if c.UnknownPods != policy.UnknownPodsRemovable && c.UnknownPods != policy.UnknownPodsProtected {
+		errs = append(errs, fmt.Errorf("%w, got %q", errInvalidUnknown, c.UnknownPods))
+	}
+	if c.CacheWindow <= 0 {
+		errs = append(errs, fmt.Errorf("%w, got %q", errInvalidWindow, c.CacheWindow))
+	}
+	if !ValidCPUThreshold(c.CPUThreshold) {
+		errs = append(errs, fmt.Errorf("%w, got %q", errInvalidThreshold, strconv.FormatFloat(c.CPUThreshold, 'g', -1, 64)))
+	}
+	if c.StaleAfter <= 0 {
+		errs = append(errs, fmt.Errorf("%w, got %q", errInvalidStale, c.StaleAfter))
+	}
+	if c.PolicyTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("%w, got %q", errInvalidTimeout, c.PolicyTimeout))
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) validateBreaker() error {
+	var errs []error
+	if c.Breaker.Failures < 1 {
+		errs = append(errs, fmt.Errorf("%w, got %q", errInvalidFailures, strconv.Itoa(c.Breaker.Failures)))
+	}
+	if c.Breaker.Cooldown <= 0 {
+		errs = append(errs, fmt.Errorf("%w, got %q", errInvalidCooldown, c.Breaker.Cooldown))
+	}
+	return errors.Join(errs...)
+}
+
+// ValidCPUThreshold reports whether v is a valid cpu_threshold: a finite
+// number greater than 0. NaN fails because every comparison with it is false.
+func ValidCPUThreshold(v float64) bool {
+	return v > 0 && !math.IsInf(v, 1)
 }
 
 // isBelowMinTLS reports whether a configtls version string names a version

@@ -1,6 +1,7 @@
 package admission
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -23,6 +24,9 @@ func TestNewDefaultConfig(t *testing.T) {
 	assert.Equal(t, 20*time.Millisecond, cfg.PolicyTimeout)
 	assert.Equal(t, BreakerConfig{Failures: 5, Cooldown: 30 * time.Second}, cfg.Breaker)
 	assert.Equal(t, int64(7<<20), cfg.MaxRequestBodySize)
+	assert.Equal(t, 10*time.Second, cfg.ReadTimeout)
+	assert.Equal(t, 10*time.Second, cfg.ReadHeaderTimeout)
+	assert.Equal(t, 30*time.Second, cfg.WriteTimeout)
 	assert.False(t, cfg.TLS.HasValue())
 }
 
@@ -78,16 +82,20 @@ func TestConfigValidate(t *testing.T) {
 		{name: "tls 1.0 maximum", edit: func(c *Config) { c.TLS.Get().MaxVersion = "1.0" }, err: errInvalidTLSVersion, want: `"tls.max_version" is "1.0"`},
 		{name: "tls 1.3 minimum", edit: func(c *Config) { c.TLS.Get().MinVersion = "1.3" }},
 		{name: "no endpoint", edit: func(c *Config) { c.NetAddr.Endpoint = "" }, err: errMissingEndpoint},
-		{name: "negative body size", edit: func(c *Config) { c.MaxRequestBodySize = -1 }, err: errInvalidBodySize, want: "got -1"},
+		{name: "negative body size", edit: func(c *Config) { c.MaxRequestBodySize = -1 }, err: errInvalidBodySize, want: `"max_request_body_size" must not be negative, got "-1"`},
 		{name: "mode", edit: func(c *Config) { c.Mode = "block" }, err: errInvalidMode, want: `got "block"`},
 		{name: "unknown pods", edit: func(c *Config) { c.UnknownPods = "ignore" }, err: errInvalidUnknown, want: `got "ignore"`},
 		{name: "cache window", edit: func(c *Config) { c.CacheWindow = 0 }, err: errInvalidWindow, want: `got "0s"`},
-		{name: "cpu threshold", edit: func(c *Config) { c.CPUThreshold = -0.1 }, err: errInvalidThreshold, want: "got -0.1"},
+		{name: "cpu threshold", edit: func(c *Config) { c.CPUThreshold = -0.1 }, err: errInvalidThreshold, want: `"cpu_threshold" must be a finite number greater than 0, got "-0.1"`},
+		{name: "cpu threshold zero", edit: func(c *Config) { c.CPUThreshold = 0 }, err: errInvalidThreshold, want: `got "0"`},
+		{name: "cpu threshold NaN", edit: func(c *Config) { c.CPUThreshold = math.NaN() }, err: errInvalidThreshold, want: `got "NaN"`},
+		{name: "cpu threshold infinite", edit: func(c *Config) { c.CPUThreshold = math.Inf(1) }, err: errInvalidThreshold, want: `got "+Inf"`},
+		{name: "cpu threshold negative infinite", edit: func(c *Config) { c.CPUThreshold = math.Inf(-1) }, err: errInvalidThreshold, want: `got "-Inf"`},
 		{name: "cpu threshold above request", edit: func(c *Config) { c.CPUThreshold = 1.5 }},
 		{name: "stale after", edit: func(c *Config) { c.StaleAfter = -time.Second }, err: errInvalidStale, want: `got "-1s"`},
-		{name: "policy timeout", edit: func(c *Config) { c.PolicyTimeout = 0 }, err: errInvalidTimeout, want: `"policy_timeout"`},
-		{name: "breaker failures", edit: func(c *Config) { c.Breaker.Failures = 0 }, err: errInvalidFailures, want: `"breaker.failures" must be at least 1, got 0`},
-		{name: "breaker cooldown", edit: func(c *Config) { c.Breaker.Cooldown = 0 }, err: errInvalidCooldown, want: `"breaker.cooldown"`},
+		{name: "policy timeout", edit: func(c *Config) { c.PolicyTimeout = 0 }, err: errInvalidTimeout, want: `"policy_timeout" must be positive, got "0s"`},
+		{name: "breaker failures", edit: func(c *Config) { c.Breaker.Failures = 0 }, err: errInvalidFailures, want: `"breaker.failures" must be at least 1, got "0"`},
+		{name: "breaker cooldown", edit: func(c *Config) { c.Breaker.Cooldown = 0 }, err: errInvalidCooldown, want: `"breaker.cooldown" must be positive, got "0s"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -104,4 +112,38 @@ func TestConfigValidate(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.want)
 		})
 	}
+}
+
+func TestConfigValidateReportsEveryError(t *testing.T) {
+	cfg := NewDefaultConfig()
+	cfg.NetAddr.Endpoint = ""
+	cfg.MaxRequestBodySize = -1
+	cfg.Mode = "block"
+	cfg.UnknownPods = "ignore"
+	cfg.CacheWindow = 0
+	cfg.CPUThreshold = math.NaN()
+	cfg.StaleAfter = 0
+	cfg.PolicyTimeout = 0
+	cfg.Breaker = BreakerConfig{Failures: 0, Cooldown: 0}
+
+	err := cfg.Validate()
+
+	for _, want := range []error{
+		errMissingEndpoint, errInvalidBodySize, errMissingTLS, errInvalidMode, errInvalidUnknown,
+		errInvalidWindow, errInvalidThreshold, errInvalidStale, errInvalidTimeout,
+		errInvalidFailures, errInvalidCooldown,
+	} {
+		assert.ErrorIs(t, err, want)
+	}
+}
+
+func TestConfigValidateReportsBothTLSVersions(t *testing.T) {
+	cfg := testConfig()
+	cfg.TLS.Get().MinVersion = "1.0"
+	cfg.TLS.Get().MaxVersion = "1.1"
+
+	err := cfg.Validate()
+
+	assert.ErrorContains(t, err, `"tls.min_version" is "1.0"`)
+	assert.ErrorContains(t, err, `"tls.max_version" is "1.1"`)
 }

@@ -249,6 +249,19 @@ func TestDecisionUnreadableScaleAllowedWithWarning(t *testing.T) {
 	assert.Contains(t, resp.Warnings[0], "status.selector is empty")
 }
 
+func TestDecisionNegativeReplicasAllowedWithWarning(t *testing.T) {
+	s := newTestServer(t, testConfig(), twoWarmTwoCold()...)
+	review := scaleReview("deployments", "web", 4, -3, "app=web")
+
+	resp := admit(t, s.Server, validatePath, review)
+
+	assert.True(t, resp.Allowed)
+	require.Len(t, resp.Warnings, 1)
+	assert.Contains(t, resp.Warnings[0], `spec.replicas is negative, got "-3"`)
+	assert.Nil(t, resp.Patch)
+	assert.Equal(t, int64(1), decisionCount(t, s, outcomeIgnored))
+}
+
 func TestDecisionBeforeSync(t *testing.T) {
 	s := newUnstartedServer(t, testConfig())
 

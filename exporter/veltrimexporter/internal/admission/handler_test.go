@@ -172,7 +172,7 @@ func TestDurationRecordedPerOutcome(t *testing.T) {
 	admit(t, s.Server, validatePath, scaleReview("deployments", "web", 4, 1, "app=web"))
 	admit(t, s.Server, validatePath, scaleReview("deployments", "web", 4, 2, "app=web"))
 
-	m := findMetric(t, s.reader, "veltrim.admission.duration")
+	m := findMetric(t, s.reader, "otelcol_exporter_veltrim_admission_duration")
 
 	assert.Equal(t, "s", m.Unit)
 	hist, ok := m.Data.(metricdata.Histogram[float64])

@@ -220,10 +220,10 @@ func findMetric(t testing.TB, reader *sdkmetric.ManualReader, name string) metri
 	return metricdata.Metrics{}
 }
 
-// decisionCount returns veltrim.admission.decisions for one outcome.
+// decisionCount returns otelcol_exporter_veltrim_admission_decisions for one outcome.
 func decisionCount(t testing.TB, s *testServer, o outcome) int64 {
 	t.Helper()
-	sum, ok := findMetric(t, s.reader, "veltrim.admission.decisions").Data.(metricdata.Sum[int64])
+	sum, ok := findMetric(t, s.reader, "otelcol_exporter_veltrim_admission_decisions").Data.(metricdata.Sum[int64])
 	require.True(t, ok)
 	for _, dp := range sum.DataPoints {
 		if v, _ := dp.Attributes.Value("outcome"); v.AsString() == string(o) {
@@ -233,10 +233,10 @@ func decisionCount(t testing.TB, s *testServer, o outcome) int64 {
 	return 0
 }
 
-// breakerStateValue returns the last recorded veltrim.admission.breaker.state.
+// breakerStateValue returns the last recorded otelcol_exporter_veltrim_admission_breaker_state.
 func breakerStateValue(t testing.TB, s *testServer) breakerState {
 	t.Helper()
-	gauge, ok := findMetric(t, s.reader, "veltrim.admission.breaker.state").Data.(metricdata.Gauge[int64])
+	gauge, ok := findMetric(t, s.reader, "otelcol_exporter_veltrim_admission_breaker_state").Data.(metricdata.Gauge[int64])
 	require.True(t, ok)
 	require.Len(t, gauge.DataPoints, 1)
 	return breakerState(gauge.DataPoints[0].Value)

@@ -364,7 +364,7 @@ func testKubeLoopingPolicy(t *testing.T, cluster *k8stest.Cluster) {
 
 	// The server responded to each timed-out request within 50 ms: the 20 ms
 	// budget plus decoding and listing, measured by the server itself.
-	hist, ok := findMetric(t, e.reader, "veltrim.admission.duration").Data.(metricdata.Histogram[float64])
+	hist, ok := findMetric(t, e.reader, "otelcol_exporter_veltrim_admission_duration").Data.(metricdata.Histogram[float64])
 	require.True(t, ok)
 	var slowest float64
 	for _, dp := range hist.DataPoints {

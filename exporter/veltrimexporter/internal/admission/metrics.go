@@ -60,18 +60,18 @@ func newMetrics(provider metric.MeterProvider) (*metrics, error) {
 	meter := provider.Meter(scopeName)
 
 	decisions, errDecisions := meter.Int64Counter(
-		"veltrim.admission.decisions",
+		"otelcol_exporter_veltrim_admission_decisions",
 		metric.WithUnit("{request}"),
 		metric.WithDescription("Admission requests handled, by outcome."),
 	)
 	duration, errDuration := meter.Float64Histogram(
-		"veltrim.admission.duration",
+		"otelcol_exporter_veltrim_admission_duration",
 		metric.WithUnit("s"),
 		metric.WithDescription("Time from reading an admission request to writing its response, by outcome."),
 		metric.WithExplicitBucketBoundaries(durationBuckets...),
 	)
 	breakerState, errBreaker := meter.Int64Gauge(
-		"veltrim.admission.breaker.state",
+		"otelcol_exporter_veltrim_admission_breaker_state",
 		metric.WithUnit("1"),
 		metric.WithDescription("Circuit breaker state: 0 closed, 1 open, 2 half-open."),
 	)

@@ -106,7 +106,8 @@ func readScale(req *admissionv1.AdmissionRequest) (scaleDown, error) {
 	if selector.Empty() {
 		return scaleDown{}, fmt.Errorf("status.selector %q matches every pod", selectorText)
 	}
-	return scaleDown{oldReplicas: old.Spec.Replicas, newReplicas: object.Spec.Replicas, selector: selector}, nil
+	sd := scaleDown{oldReplicas: old.Spec.Replicas, newReplicas: object.Spec.Replicas, selector: selector}
+	return sd, sd.checkReplicas()
 }
 
 // workloadObject is the part of an apps/v1 Deployment or StatefulSet the
@@ -144,7 +145,21 @@ func readWorkload(req *admissionv1.AdmissionRequest) (scaleDown, error) {
 	if err != nil {
 		return scaleDown{}, fmt.Errorf("spec.selector: %w", err)
 	}
-	return scaleDown{oldReplicas: old.replicas(), newReplicas: object.replicas(), selector: selector}, nil
+	sd := scaleDown{oldReplicas: old.replicas(), newReplicas: object.replicas(), selector: selector}
+	return sd, sd.checkReplicas()
+}
+
+// checkReplicas rejects a negative replica count, which would otherwise be
+// read as a scale-down below 0 pods. The API server's own validation rejects
+// such a count, but mutating webhooks are called before it runs.
+func (sd *scaleDown) checkReplicas() error {
+	if sd.newReplicas < 0 {
+		return fmt.Errorf("object: spec.replicas is negative, got \"%d\"", sd.newReplicas)
+	}
+	if sd.oldReplicas < 0 {
+		return fmt.Errorf("oldObject: spec.replicas is negative, got \"%d\"", sd.oldReplicas)
+	}
+	return nil
 }
 
 func decodeObject(raw []byte, into any, field string) error {

@@ -136,7 +136,7 @@ func (s *Server) Start(ctx context.Context, host component.Host) error {
 		zap.String("mode", s.cfg.Mode),
 		zap.String("webhook_path", webhookPath(s.cfg.Mode)),
 		zap.String("policy", s.policyName),
-		zap.Duration("policy_timeout", s.cfg.PolicyTimeout))
+		zap.Stringer("policy_timeout", s.cfg.PolicyTimeout))
 	return nil
 }
 
@@ -219,7 +219,7 @@ func (s *Server) logBreakerChange(from, to breakerState, consecutive int) {
 	switch to {
 	case breakerOpen:
 		s.logger.Warn("Policy circuit breaker opened; scale-downs are allowed without a decision",
-			append(fields, zap.Duration("cooldown", s.cfg.Breaker.Cooldown))...)
+			append(fields, zap.Stringer("cooldown", s.cfg.Breaker.Cooldown))...)
 	case breakerHalfOpen:
 		s.logger.Info("Policy circuit breaker half-open; the next request probes the policy", fields...)
 	default:

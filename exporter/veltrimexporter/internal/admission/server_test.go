@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -178,5 +180,30 @@ func TestServerRejectsBadBodiesOverHTTPS(t *testing.T) {
 			assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
 			assert.Contains(t, string(body), tt.want)
 		})
+	}
+}
+
+func TestServerClosesSlowBodyConnection(t *testing.T) {
+	// closeBound bounds the wait for the server to close the connection. It
+	// is far above the injected read timeout, so only a server that never
+	// times out the read makes the test fail.
+	const closeBound = 10 * time.Second
+	cfg := testConfig()
+	cfg.ReadTimeout = 200 * time.Millisecond
+	s := startHTTPSServer(t, cfg, fake.NewClientset())
+	conn, err := tls.Dial("tcp", s.listener.Addr().String(), &tls.Config{RootCAs: s.ca.CertPool(), MinVersion: tls.VersionTLS12})
+	require.NoError(t, err)
+	defer conn.Close()
+
+	// The request announces 1000 bytes of body and sends 5.
+	_, err = io.WriteString(conn, "POST "+validatePath+" HTTP/1.1\r\nHost: veltrim\r\n"+
+		"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"a\":")
+	require.NoError(t, err)
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(closeBound)))
+	_, err = io.ReadAll(conn)
+
+	var netErr net.Error
+	if errors.As(err, &netErr) && netErr.Timeout() {
+		t.Fatalf("server kept the connection open for %s with read_timeout %s", closeBound, cfg.ReadTimeout)
 	}
 }
