@@ -138,6 +138,41 @@ func TestLenCountsOnlyFresh(t *testing.T) {
 	assert.Equal(t, 0, table.Len(start+int64(time.Hour)))
 }
 
+func TestOccupiedCountsFilledSlots(t *testing.T) {
+	table := New(Ways, time.Minute)
+	traceID, spanID := ids(0)
+	require.False(t, table.Seen(traceID, spanID, start))
+	require.True(t, table.Seen(traceID, spanID, start+1))
+	require.False(t, table.Seen(pcommon.NewTraceIDEmpty(), spanID, start))
+	assert.Equal(t, 1, table.Occupied())
+
+	// Expired spans keep their slots, and reusing a slot does not count it
+	// twice.
+	for i := range uint64(2 * Ways) {
+		traceID, spanID := ids(i + 1)
+		require.False(t, table.Seen(traceID, spanID, start+int64(time.Hour)+int64(i)))
+	}
+	assert.Equal(t, Ways, table.Occupied())
+	assert.Equal(t, Ways, table.Len(start+int64(time.Hour)+2*Ways))
+	assert.Equal(t, 0, table.Len(start+int64(2*time.Hour)))
+	assert.Equal(t, Ways, table.Occupied())
+}
+
+func TestFingerprintMatchesSeen(t *testing.T) {
+	table := New(100, time.Minute)
+	traceID, spanID := ids(3)
+	fp, ok := table.Fingerprint(traceID, spanID)
+	require.True(t, ok)
+	table.PrefetchFingerprint(fp)
+	require.False(t, table.SeenFingerprint(fp, start))
+	assert.True(t, table.Seen(traceID, spanID, start+1))
+
+	_, ok = table.Fingerprint(pcommon.NewTraceIDEmpty(), spanID)
+	assert.False(t, ok)
+	_, ok = table.Fingerprint(traceID, pcommon.NewSpanIDEmpty())
+	assert.False(t, ok)
+}
+
 func TestSeenDoesNotAllocate(t *testing.T) {
 	table := New(1000, time.Minute)
 	var i uint64

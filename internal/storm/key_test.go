@@ -107,3 +107,29 @@ func TestAttributeDoesNotAllocate(t *testing.T) {
 	})
 	assert.Zero(t, allocs)
 }
+
+func TestAttributeValueTypesDiffer(t *testing.T) {
+	h := NewHasher()
+	values := []pcommon.Value{
+		pcommon.NewValueEmpty(),
+		pcommon.NewValueStr("1"),
+		pcommon.NewValueStr(""),
+		pcommon.NewValueInt(1),
+		pcommon.NewValueInt(0),
+		pcommon.NewValueDouble(1),
+		pcommon.NewValueBool(true),
+		pcommon.NewValueBool(false),
+		pcommon.NewValueMap(),
+		pcommon.NewValueSlice(),
+		pcommon.NewValueBytes(),
+	}
+	seen := map[uint64]int{}
+	for i, v := range values {
+		hash := h.Attribute("k", v)
+		if j, ok := seen[hash]; ok {
+			t.Errorf("values %d and %d hash alike", j, i)
+		}
+		seen[hash] = i
+	}
+	assert.NotEqual(t, h.Attribute("k", pcommon.NewValueStr("v")), h.Attribute("j", pcommon.NewValueStr("v")))
+}

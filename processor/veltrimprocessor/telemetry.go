@@ -46,8 +46,8 @@ type telemetry struct {
 // gauges reads the values of the observable gauges.
 type gauges interface {
 	podsTracked() int64
-	// dedupFill returns the fraction of the dedup table in use, and false
-	// when deduplication is disabled.
+	// dedupFill returns the fraction of the dedup table's slots that hold
+	// a span, and false when deduplication is disabled.
 	dedupFill() (float64, bool)
 }
 
@@ -87,7 +87,7 @@ func newTelemetry(set component.TelemetrySettings, g gauges) (*telemetry, error)
 		metric.WithUnit("{pod}"), metric.WithDescription("Pods whose state the processor holds."))
 	errs = append(errs, err)
 	t.dedupFill, err = meter.Float64ObservableGauge("otelcol_processor_veltrim_dedup_table_fill",
-		metric.WithUnit("1"), metric.WithDescription("Fraction of the dedup table holding spans seen within dedup.window."))
+		metric.WithUnit("1"), metric.WithDescription("Fraction of the dedup table's slots that hold a span, including spans older than dedup.window not yet replaced. It reaches 1 once traffic has filled every bucket and stays there; watch otelcol_processor_veltrim_dedup_evictions for a table that is too small."))
 	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

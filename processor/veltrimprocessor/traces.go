@@ -118,22 +118,30 @@ func (p *veltrimProcessor) resolveOrigin(attrs pcommon.Map, now int64, counts *b
 // for one span, before any span is dropped.
 type spanPlan struct {
 	stormKey uint64
-	miss     cacheMiss
+	// fingerprint is the span's dedup fingerprint. It is valid only when
+	// hasFingerprint is true, which needs dedup on and both IDs non-zero.
+	fingerprint    uint64
+	hasFingerprint bool
+	miss           cacheMiss
 }
 
-// planSpans reads every span of a scope once: it classifies the cache-miss
-// attribute, computes the storm key, and starts loading the dedup and storm
-// table buckets that dropSpan will read. The table reads miss the CPU cache
-// nearly every time, and issuing them all up front lets them overlap
-// instead of stalling each span in turn.
+// planSpans reads every span of a scope once: it computes the dedup
+// fingerprint and the storm key, classifies the cache-miss attribute, and
+// starts loading the dedup and storm table buckets that dropSpan will read.
+// The table reads miss the CPU cache nearly every time, and issuing them all
+// up front lets them overlap instead of stalling each span in turn.
 func (p *veltrimProcessor) planSpans(spans ptrace.SpanSlice, origin spanOrigin) {
 	p.plans = slices.Grow(p.plans[:0], spans.Len())[:spans.Len()]
 	for i, span := range spans.All() {
+		var plan spanPlan
 		if p.dedup != nil {
-			p.dedup.Prefetch(span.TraceID(), span.SpanID())
+			plan.fingerprint, plan.hasFingerprint = p.dedup.Fingerprint(span.TraceID(), span.SpanID())
+			if plan.hasFingerprint {
+				p.dedup.PrefetchFingerprint(plan.fingerprint)
+			}
 		}
 		attrsHash, miss := p.scanAttributes(span.Attributes())
-		plan := spanPlan{miss: miss}
+		plan.miss = miss
 		if p.storm != nil {
 			plan.stormKey = storm.Span(origin.key,
 				p.hasher.String(span.Name()),
@@ -154,7 +162,7 @@ func (p *veltrimProcessor) planSpans(spans ptrace.SpanSlice, origin spanOrigin) 
 // a distinct span, so its cache miss counts before the storm check drops it.
 func (p *veltrimProcessor) dropSpan(span ptrace.Span, plan spanPlan, pod *podtracker.Pod, now int64, counts *batchCounts) bool {
 	counts.spansIn++
-	if p.dedup != nil && p.dedup.Seen(span.TraceID(), span.SpanID(), now) {
+	if plan.hasFingerprint && p.dedup.SeenFingerprint(plan.fingerprint, now) {
 		counts.duplicates++
 		return true
 	}

@@ -58,6 +58,6 @@ func (l *failureLog) record(class, pod string, err error) {
 		zap.String("failure_class", class),
 		zap.String("pod", pod),
 		zap.Int("failures_not_logged", suppressed),
-		zap.Duration("interval", l.interval),
+		zap.Stringer("interval", l.interval),
 		zap.Error(err))
 }
