@@ -5,7 +5,7 @@
 // admission endpoint is registered as a validating webhook, and
 // veltrim-loadgen sends it OTLP/gRPC spans.
 //
-// cmd/veltrim-demo runs the steps and prints what it observes; the test in
+// cmd/veltrim-demo runs the steps and prints what it observes. The test in
 // this folder (build tag e2e, run by `make e2e`) runs the same steps and
 // checks every observation against the apiserver and the collector's own
 // metrics.

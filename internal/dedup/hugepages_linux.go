@@ -17,8 +17,8 @@ const madviseHugePage = 14
 // slots with transparent huge pages. Every lookup touches a random slot, so
 // with 4 KiB pages nearly each one also misses the TLB, and a page walk is
 // costly in a virtual machine. The advice takes effect only where the kernel
-// runs transparent huge pages in "madvise" or "always" mode; errors are
-// ignored because the table works the same without it.
+// runs transparent huge pages in "madvise" or "always" mode. Errors are
+// ignored because the table works the same without the advice.
 func adviseHugePages(slots []slot) {
 	size := len(slots) * int(unsafe.Sizeof(slot{}))
 	if size < 2*hugePageSize {

@@ -3,9 +3,9 @@
 //
 // A window of length W is split into Buckets buckets of W/Buckets each. The
 // ring holds one bucket more than that, so an event stays counted for at
-// least W and at most W + W/Buckets after it was added: the window errs on
-// the side of remembering, which keeps a pod warm slightly longer rather
-// than shorter. With the default 15-minute windows a bucket is 30 seconds.
+// least W and at most W + W/Buckets after it was added. So the window errs
+// on the side of remembering and keeps a pod warm slightly longer, never
+// shorter. With the default 15-minute windows a bucket is 30 seconds.
 package window
 
 import "time"
