@@ -55,7 +55,7 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
 done
 
 echo "build-kube: building Kubernetes ${kube_version} and etcd into ${bin_dir}"
-echo "build-kube: a first build takes 11 to 15 minutes on 2 cores; a rebuild from the Go build cache takes seconds"
+echo "build-kube: a first build takes 6 to 11 minutes on 2 cores; a rebuild from the Go build cache takes seconds"
 start=${SECONDS}
 
 go build -buildvcs=false -ldflags "${ldflags}" -o "${bin_dir}/" \
